@@ -116,12 +116,37 @@ class Settings(BaseSettings):
         "modelhub/streamlit-base:1.67", validation_alias=_env("MODELHUB_BASE_IMAGE")
     )
     demo_network: str = Field("modelhub-demos", validation_alias=_env("MODELHUB_DEMO_NETWORK"))
+    # Per-demo container limits. Memory: bytes, or a number with k/m/g (e.g. "512m", "1g");
+    # swap is not added on top. CPUs: how many cores a demo may use (0.5 = half a core).
+    demo_memory: str = Field(
+        "1g",
+        pattern=r"^\s*\d+(\.\d+)?\s*([kKmMgG][iI]?[bB]?|[bB])?\s*$",
+        validation_alias=_env("MODELHUB_DEMO_MEMORY"),
+    )
+    demo_cpus: float = Field(1.0, gt=0, validation_alias=_env("MODELHUB_DEMO_CPUS"))
+    demo_pids_limit: int = Field(256, ge=16, validation_alias=_env("MODELHUB_DEMO_PIDS_LIMIT"))
 
     # --- proxy ---------------------------------------------------------------------------
     traefik_api_url: str = Field(
         "http://127.0.0.1:8081", validation_alias=_env("MODELHUB_TRAEFIK_API_URL")
     )
     routes_dir: Path = Field(Path("proxy/dynamic"), validation_alias=_env("MODELHUB_ROUTES_DIR"))
+    proxy_url: str = Field("", validation_alias=_env("MODELHUB_PROXY_URL"))
+
+    # --- builds and launches ---------------------------------------------------------------
+    build_concurrency: int = Field(1, ge=1, validation_alias=_env("MODELHUB_BUILD_CONCURRENCY"))
+    build_timeout_seconds: int = Field(
+        1800, ge=10, validation_alias=_env("MODELHUB_BUILD_TIMEOUT")
+    )
+    gpu_base_image: str = Field(
+        "modelhub/streamlit-base-cuda:1.67", validation_alias=_env("MODELHUB_GPU_BASE_IMAGE")
+    )
+    launch_timeout_seconds: float = Field(
+        60, gt=0, validation_alias=_env("MODELHUB_LAUNCH_TIMEOUT")
+    )
+    reconcile_interval_seconds: float = Field(
+        30, gt=0, validation_alias=_env("MODELHUB_RECONCILE_INTERVAL")
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -132,6 +157,8 @@ class Settings(BaseSettings):
         if not self.demo_base_url:
             self.demo_base_url = f"http://localhost:{self.public_port}"
         self.demo_base_url = self.demo_base_url.rstrip("/")
+        # how the control plane itself reaches Traefik's public entrypoint
+        self.proxy_url = (self.proxy_url or f"http://127.0.0.1:{self.public_port}").rstrip("/")
         self.allowed_extensions = [e.lower() if e.startswith(".") else f".{e.lower()}"
                                    for e in self.allowed_extensions]
         if self.env == "production" and (

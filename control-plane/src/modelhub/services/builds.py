@@ -1,0 +1,214 @@
+"""The build queue: every upload and rebuild becomes a Build run by a bounded worker pool.
+
+States: ``queued → building → ready | failed``. Each step is written to the store before
+the next begins, so a build in flight when the process stops is found at the next start
+and marked failed ("interrupted"). Log lines go to the store as they come and wake the
+Server-Sent-Events readers of this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from modelhub.builder.base import Builder, BuildFailed, BuildRequest
+from modelhub.errors import Conflict, NotFound, Unavailable
+from modelhub.models import Build, BuildLogLine, BuildState, Project, utcnow
+from modelhub.settings import Settings
+from modelhub.storage.base import Storage
+from modelhub.store.base import Store
+
+log = logging.getLogger("modelhub.builds")
+
+INTERRUPTED = "interrupted: the control plane stopped during this build; rebuild to retry"
+QUEUE_LIMIT = 100
+ACTIVE = (BuildState.QUEUED, BuildState.BUILDING)
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One item of a build-log stream: a line, or the end with the build's outcome."""
+
+    line: BuildLogLine | None = None
+    build: Build | None = None
+
+
+class BuildService:
+    def __init__(self, settings: Settings, store: Store, storage: Storage, builder: Builder) -> None:
+        self.settings = settings
+        self.store = store
+        self.storage = storage
+        self.builder = builder
+        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._workers: list[asyncio.Task[None]] = []
+        self._changed = asyncio.Condition()
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.recover_interrupted()
+        self._workers = [
+            asyncio.create_task(self._worker(), name=f"build-worker-{i}")
+            for i in range(self.settings.build_concurrency)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        for task in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._workers = []
+
+    async def recover_interrupted(self) -> int:
+        """Mark builds left queued or building by a previous process as failed."""
+        builds = await self.store.list_builds_in_states([s.value for s in ACTIVE])
+        for build in builds:
+            await self._finish(build, BuildState.FAILED, reason=INTERRUPTED)
+        if builds:
+            log.warning("marked interrupted builds failed", extra={"count": len(builds)})
+        return len(builds)
+
+    # --- queueing ------------------------------------------------------------------------
+    async def enqueue(self, project: Project) -> Build:
+        """Queue a build of the project's stored bundle. Conflict if one is in progress."""
+        if project.build_state in ACTIVE:
+            raise Conflict("A build of this project is already in progress; wait for it to end")
+        if self._queue.full():
+            raise Unavailable("The build queue is full; try again in a few minutes")
+        build = await self.store.create_build(Build(project_id=project.id))
+        project.build_state = BuildState.QUEUED
+        project.build_id = build.id
+        project.updated_at = utcnow()
+        await self.store.replace_project(project)
+        self._queue.put_nowait(build.id)
+        await self._notify()
+        return build
+
+    async def _worker(self) -> None:
+        while True:
+            build_id = await self._queue.get()
+            try:
+                await self.run(build_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("build worker failed", extra={"build_id": build_id})
+            finally:
+                self._queue.task_done()
+
+    # --- one build -------------------------------------------------------------------------
+    async def run(self, build_id: str) -> None:
+        build = await self.store.get_build(build_id)
+        if build is None or build.state != BuildState.QUEUED:
+            return
+        project = await self.store.get_project(build.project_id)
+        if project is None:
+            await self._finish(build, BuildState.FAILED, reason="the project was deleted")
+            return
+        build.state = BuildState.BUILDING
+        build.started_at = utcnow()
+        await self.store.replace_build(build)
+        await self._set_project_build(project.id, build)
+
+        workdir = self.settings.data_dir / "builds" / build.id
+        try:
+            await self._log(build.id, f"Build {build.id} of {project.slug} started")
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            await self.storage.download_project(project.id, workdir)
+            request = BuildRequest(
+                project_id=project.id,
+                build_id=build.id,
+                slug=project.slug,
+                bundle_dir=workdir,
+                app_file=project.files.app_file,
+                bundle_sha256=project.files.bundle_sha256,
+                requirements_file=project.files.requirements_file,
+                gpu=project.wants_gpu,
+            )
+            result = await self.builder.build(request, lambda line: self._log(build.id, line))
+        except BuildFailed as exc:
+            await self._log(build.id, f"Build failed: {exc.reason}")
+            await self._finish(build, BuildState.FAILED, reason=exc.reason)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._finish(build, BuildState.FAILED, reason=INTERRUPTED))
+            raise
+        except Exception as exc:
+            log.exception("build crashed", extra={"build_id": build.id})
+            reason = f"the build could not run ({exc.__class__.__name__}: {exc}); rebuild to retry"
+            await self._finish(build, BuildState.FAILED, reason=reason)
+        else:
+            build.image = result.image_tag
+            build.warnings = result.warnings
+            build.info = {**result.info, "duration_seconds": round(result.duration_seconds, 1)}
+            for warning in result.warnings:
+                await self._log(build.id, f"Warning: {warning}")
+            await self._log(build.id, f"Image {result.image_tag} is ready")
+            previous = project.image
+            await self._finish(build, BuildState.READY)
+            if previous and previous != result.image_tag:
+                await self._drop_unused_image(project.id, previous)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    async def _drop_unused_image(self, project_id: str, image: str) -> None:
+        current = await self.store.get_project(project_id)
+        if current is not None and current.demo.image != image:
+            with contextlib.suppress(Exception):
+                await self.builder.remove_image(image)
+
+    async def _finish(self, build: Build, state: BuildState, reason: str | None = None) -> None:
+        build.state = state
+        build.reason = reason
+        build.finished_at = utcnow()
+        await self.store.replace_build(build)
+        await self._set_project_build(build.project_id, build)
+        await self._notify()
+
+    async def _set_project_build(self, project_id: str, build: Build) -> None:
+        project = await self.store.get_project(project_id)
+        if project is None or project.build_id != build.id:
+            return
+        project.build_state = build.state
+        if build.state == BuildState.READY:
+            project.image = build.image
+        project.updated_at = utcnow()
+        await self.store.replace_project(project)
+
+    async def _log(self, build_id: str, line: str) -> None:
+        await self.store.append_build_log(build_id, [line])
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- reading -------------------------------------------------------------------------
+    async def latest(self, project_id: str) -> Build | None:
+        return await self.store.latest_build(project_id)
+
+    async def follow_log(self, build_id: str, after_seq: int = 0) -> AsyncIterator[LogEvent]:
+        """Replay the build's log after ``after_seq``, then follow it until the build ends."""
+        seq = after_seq
+        while True:
+            lines = await self.store.get_build_log(build_id, seq)
+            for line in lines:
+                seq = line.seq
+                yield LogEvent(line=line)
+            build = await self.store.get_build(build_id)
+            if build is None:
+                raise NotFound("This build no longer exists")
+            if build.state not in ACTIVE:
+                # lines written just before the end
+                for line in await self.store.get_build_log(build_id, seq):
+                    seq = line.seq
+                    yield LogEvent(line=line)
+                yield LogEvent(build=build)
+                return
+            async with self._changed:
+                # the timeout also covers builds run by another process
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=1.0)

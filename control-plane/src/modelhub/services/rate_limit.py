@@ -1,0 +1,46 @@
+"""Sliding-window counters for failed logins, per client IP and per account.
+
+In memory, per control-plane process: enough for the single-process hub; a cluster
+deployment puts a shared limiter (or Traefik's RateLimit middleware) in front.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class SlidingWindow:
+    """At most ``limit`` events per ``window`` seconds for each key."""
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+
+    def _prune(self, key: str) -> deque[float]:
+        now = self._clock()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if not events:
+            del self._events[key]
+            return self._events.setdefault(key, deque())
+        return events
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may try again; 0 when it may now."""
+        events = self._prune(key)
+        if len(events) < self.limit:
+            return 0
+        return max(1, int(events[0] + self.window - self._clock()) + 1)
+
+    def hit(self, key: str) -> None:
+        self._prune(key).append(self._clock())
+
+    def reset(self, key: str) -> None:
+        self._events.pop(key, None)
