@@ -144,7 +144,8 @@ async def test_every_problem_is_listed_at_once(client: httpx.AsyncClient) -> Non
 
 async def test_malformed_json_is_422_with_one_error_shape(client: httpx.AsyncClient) -> None:
     r = await client.post(
-        "/api/auth/login", content=b'{"email": "a@b.c", "password":',
+        "/api/auth/login",
+        content=b'{"email": "a@b.c", "password":',
         headers={"content-type": "application/json"},
     )
     assert r.status_code == 422

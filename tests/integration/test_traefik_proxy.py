@@ -79,8 +79,9 @@ def test_api_paths_go_to_the_control_plane_and_everything_else_to_the_web_app(
         assert _who(running, path) == "api", path
     for path in ("/", "/login", "/projects/abc", "/apidocs", "/api-keys"):
         assert _who(running, path) == "web", path
-    # a demo with no route falls to the web app, which can say the demo is not running
-    assert _who(running, "/demos/sleeping/") == "web"
+    # a demo with no route falls to the control plane, which says the demo is not running
+    assert _who(running, "/demos/sleeping/") == "api"
+    assert _who(running, "/demos") == "api"
 
 
 async def test_demo_routes_win_over_the_web_app(
@@ -93,12 +94,12 @@ async def test_demo_routes_win_over_the_web_app(
     try:
         assert _who(running, "/demos/live/") == "demo"
         assert _who(running, "/demos/live") == "demo"
-        assert _who(running, "/demos/live-2/") == "web"
+        assert _who(running, "/demos/live-2/") == "api"
         assert await table.list() == {"live": backends["demo"].url}  # _hub.yml is not a demo
     finally:
         await table.remove("live")
         await table.confirm_removed("live", 10)
-    assert _who(running, "/demos/live/") == "web"
+    assert _who(running, "/demos/live/") == "api"
 
 
 def test_requests_are_access_logged_as_json_and_counted_in_metrics(

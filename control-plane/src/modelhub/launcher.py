@@ -109,11 +109,22 @@ def run(web_dir: Path | None = None) -> int:
         traefik = stack.start("traefik", traefik_command(settings))
         wait_until(f"{settings.traefik_api_url}/ping", 30, traefik, "traefik")
         api = stack.start("control plane", control_plane_command(settings))
-        wait_until(f"http://{settings.api_host}:{settings.api_port}/api/health", 60, api, "control plane")
+        wait_until(
+            f"http://{settings.api_host}:{settings.api_port}/api/health", 60, api, "control plane"
+        )
         if web_dir is not None and (web_dir / "package.json").exists():
             web = stack.start(
                 "web app",
-                ["npx", "--no-install", "next", "start", "-H", "127.0.0.1", "-p", str(settings.web_port)],
+                [
+                    "npx",
+                    "--no-install",
+                    "next",
+                    "start",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    str(settings.web_port),
+                ],
                 cwd=web_dir,
             )
             wait_until(f"http://127.0.0.1:{settings.web_port}/", 60, web, "web app")

@@ -12,9 +12,9 @@ from modelhub.api.routes import auth, demo, health, projects
 from modelhub.builder import create_builder
 from modelhub.errors import install_error_handlers
 from modelhub.logging_setup import configure_logging
-from modelhub.request_context import RequestContextMiddleware
 from modelhub.models import utcnow
 from modelhub.proxy.traefik_file import TraefikFileRouteTable
+from modelhub.request_context import RequestContextMiddleware
 from modelhub.runtime import get_runtime
 from modelhub.services.container import Services
 from modelhub.settings import Settings, get_settings
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(projects.router)
     api.include_router(demo.router)
     app.include_router(api)
+    app.include_router(demo.not_running_router)
 
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", validation_alias=_env("MODELHUB_LOG_LEVEL"))
     data_dir: Path = Field(Path("var"), validation_alias=_env("MODELHUB_DATA_DIR"))
+    # names this hub's containers (label modelhub.instance) so that two hubs sharing one
+    # Docker engine never reconcile away each other's demos
+    instance: str = Field(
+        "modelhub", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", validation_alias=_env("MODELHUB_INSTANCE")
+    )
 
     # --- public surface ------------------------------------------------------------------
     public_port: int = Field(8080, validation_alias=_env("MODELHUB_PUBLIC_PORT"))
@@ -100,7 +105,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = Field("", validation_alias=_env("MODELHUB_S3_ENDPOINT_URL"))
 
     # --- bundles -------------------------------------------------------------------------
-    max_upload_bytes: int = Field(500 * 1024 * 1024, validation_alias=_env("MODELHUB_MAX_UPLOAD_BYTES"))
+    max_upload_bytes: int = Field(
+        500 * 1024 * 1024, validation_alias=_env("MODELHUB_MAX_UPLOAD_BYTES")
+    )
     max_uncompressed_bytes: int = Field(
         2 * 1024 * 1024 * 1024, validation_alias=_env("MODELHUB_MAX_UNCOMPRESSED_BYTES")
     )
@@ -135,9 +142,7 @@ class Settings(BaseSettings):
 
     # --- builds and launches ---------------------------------------------------------------
     build_concurrency: int = Field(1, ge=1, validation_alias=_env("MODELHUB_BUILD_CONCURRENCY"))
-    build_timeout_seconds: int = Field(
-        1800, ge=10, validation_alias=_env("MODELHUB_BUILD_TIMEOUT")
-    )
+    build_timeout_seconds: int = Field(1800, ge=10, validation_alias=_env("MODELHUB_BUILD_TIMEOUT"))
     gpu_base_image: str = Field(
         "modelhub/streamlit-base-cuda:1.67", validation_alias=_env("MODELHUB_GPU_BASE_IMAGE")
     )
@@ -159,8 +164,9 @@ class Settings(BaseSettings):
         self.demo_base_url = self.demo_base_url.rstrip("/")
         # how the control plane itself reaches Traefik's public entrypoint
         self.proxy_url = (self.proxy_url or f"http://127.0.0.1:{self.public_port}").rstrip("/")
-        self.allowed_extensions = [e.lower() if e.startswith(".") else f".{e.lower()}"
-                                   for e in self.allowed_extensions]
+        self.allowed_extensions = [
+            e.lower() if e.startswith(".") else f".{e.lower()}" for e in self.allowed_extensions
+        ]
         if self.env == "production" and (
             self.jwt_secret_key.strip().lower() in PLACEHOLDER_SECRETS
             or len(self.jwt_secret_key) < MIN_SECRET_LENGTH

@@ -42,9 +42,7 @@ def bearer_or_cookie_token(request: Request, services: ServicesDep) -> str | Non
     return request.cookies.get(services.settings.auth_cookie_name) or None
 
 
-async def current_session(
-    request: Request, services: ServicesDep
-) -> tuple[User, TokenClaims]:
+async def current_session(request: Request, services: ServicesDep) -> tuple[User, TokenClaims]:
     token = bearer_or_cookie_token(request, services)
     if not token:
         raise Unauthorized("Sign in to do this")

@@ -11,7 +11,9 @@ from modelhub.models import User
 
 Username = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$"
+    ),
 ]
 # argon2 has no 72-byte limit; 1024 caps the cost of hashing a hostile input
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
@@ -24,7 +26,9 @@ class RegisterRequest(BaseModel):
     username: Username = Field(description="3-32 letters, digits, '_', '.' or '-'")
     email: Email
     password: Password = Field(description="at least 8 characters")
-    full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
+        None
+    )
 
 
 class LoginRequest(BaseModel):
@@ -56,7 +60,7 @@ class UserOut(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_at: datetime
     user: UserOut
 

@@ -38,7 +38,9 @@ class LogEvent:
 
 
 class BuildService:
-    def __init__(self, settings: Settings, store: Store, storage: Storage, builder: Builder) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, storage: Storage, builder: Builder
+    ) -> None:
         self.settings = settings
         self.store = store
         self.storage = storage

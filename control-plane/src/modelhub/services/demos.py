@@ -20,7 +20,7 @@ import httpx
 from modelhub.errors import Conflict, ModelHubError, Unavailable
 from modelhub.models import BuildState, DemoInfo, DemoState, Project, utcnow
 from modelhub.proxy.route_table import RouteTable
-from modelhub.runtime.base import ResourceLimits, Runtime, RunSpec
+from modelhub.runtime.base import ResourceLimits, RunSpec, Runtime
 from modelhub.settings import Settings
 from modelhub.store.base import Store
 

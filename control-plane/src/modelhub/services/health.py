@@ -11,11 +11,11 @@ import httpx
 from modelhub.store.base import Store
 
 
-async def _check(coro: Any, timeout: float = 3.0) -> dict[str, str]:
+async def _check(coro: Any, limit: float = 3.0) -> dict[str, str]:
     try:
-        detail = await asyncio.wait_for(coro, timeout)
+        detail = await asyncio.wait_for(coro, limit)
     except TimeoutError:
-        return {"status": "error", "detail": f"no answer within {timeout:g} s"}
+        return {"status": "error", "detail": f"no answer within {limit:g} s"}
     except Exception as exc:
         return {"status": "error", "detail": f"{exc.__class__.__name__}: {exc}"[:300]}
     return {"status": "ok", "detail": str(detail)}

@@ -21,8 +21,8 @@ from starlette.requests import Request
 
 from modelhub.bundles import extract_bundle, parse_upload
 from modelhub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from modelhub.runtime.gpu import requirements_want_gpu
 from modelhub.models import FileEntry, Project, ProjectQuery, User, is_valid_id
+from modelhub.runtime.gpu import requirements_want_gpu
 from modelhub.settings import Settings
 from modelhub.storage.base import Storage
 from modelhub.store.base import Store
@@ -163,7 +163,7 @@ class ProjectService:
                 requirements = tmp_root / "bundle" / files.requirements_file
                 text = await asyncio.to_thread(requirements.read_text, "utf-8", "replace")
                 values["wants_gpu"] = bool(values["wants_gpu"]) or requirements_want_gpu(text)
-            project = Project(owner_id=owner.id, slug="", files=files, **values)  # type: ignore[arg-type]
+            project = Project(owner_id=owner.id, slug="", files=files, **values)
             try:
                 await self.storage.upload_directory(project.id, tmp_root / "bundle")
                 return await self._insert_with_unique_slug(project)
@@ -189,7 +189,7 @@ class ProjectService:
         raise Conflict(f"Too many projects named like {project.name!r}; choose another name")
 
     # --- catalog ---------------------------------------------------------------------------
-    async def list(self, query: ProjectQuery) -> tuple[list[Project], int, int]:
+    async def list_projects(self, query: ProjectQuery) -> tuple[list[Project], int, int]:
         problems = []
         if query.sort not in SORTS:
             problems.append(_problem("sort", f"one of {', '.join(SORTS)}"))

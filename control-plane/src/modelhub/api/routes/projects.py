@@ -93,10 +93,13 @@ async def list_projects(
 
 
 async def _page(services: ServicesDep, query: ProjectQuery) -> ProjectPageOut:
-    projects, total, pages = await services.projects.list(query)
+    projects, total, pages = await services.projects.list_projects(query)
     base = services.settings.demo_base_url
     return ProjectPageOut(
-        projects=[ProjectOut.of(p, base) for p in projects], total=total, page=query.page, pages=pages
+        projects=[ProjectOut.of(p, base) for p in projects],
+        total=total,
+        page=query.page,
+        pages=pages,
     )
 
 
