@@ -32,6 +32,7 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 MIN_SECRET_LENGTH = 32
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 DEFAULT_ALLOWED_EXTENSIONS = (
     # the seed's list
@@ -118,6 +119,8 @@ class Settings(BaseSettings):
     )
 
     # --- docker, images, demos -------------------------------------------------------------
+    # CA bundle that pip trusts inside image builds (TLS interception, corporate proxies):
+    # default the host's bundle when it exists; "none" disables the injection
     ca_bundle: Path | None = Field(None, validation_alias=_env("MODELHUB_CA_BUNDLE"))
     base_image: str = Field(
         "modelhub/streamlit-base:1.67", validation_alias=_env("MODELHUB_BASE_IMAGE")
@@ -144,7 +147,7 @@ class Settings(BaseSettings):
     build_concurrency: int = Field(1, ge=1, validation_alias=_env("MODELHUB_BUILD_CONCURRENCY"))
     build_timeout_seconds: int = Field(1800, ge=10, validation_alias=_env("MODELHUB_BUILD_TIMEOUT"))
     gpu_base_image: str = Field(
-        "modelhub/streamlit-base-cuda:1.67", validation_alias=_env("MODELHUB_GPU_BASE_IMAGE")
+        "modelhub/streamlit-cuda:1.67", validation_alias=_env("MODELHUB_GPU_BASE_IMAGE")
     )
     launch_timeout_seconds: float = Field(
         60, gt=0, validation_alias=_env("MODELHUB_LAUNCH_TIMEOUT")
@@ -157,6 +160,10 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         self.data_dir = self.data_dir.resolve()
         self.routes_dir = self.routes_dir.resolve()
+        if self.ca_bundle is None and HOST_CA_BUNDLE.exists():
+            self.ca_bundle = HOST_CA_BUNDLE
+        elif self.ca_bundle is not None and str(self.ca_bundle).lower() in ("none", "", "."):
+            self.ca_bundle = None
         if self.sqlite_path is None:
             self.sqlite_path = self.data_dir / "modelhub.sqlite3"
         if not self.demo_base_url:
