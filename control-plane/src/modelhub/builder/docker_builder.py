@@ -110,10 +110,12 @@ class DockerBuilder(Builder):
         warnings: list[str] = []
         base_image = self.base_image
         if request.gpu:
-            if self.gpu_base_image and await asyncio.to_thread(
-                self._has_image, self.gpu_base_image
-            ):
-                base_image = self.gpu_base_image
+            gpu_base = self.gpu_base_image or ""
+            has_gpu_base: bool = bool(gpu_base) and await asyncio.to_thread(
+                self._has_image, gpu_base
+            )
+            if has_gpu_base:
+                base_image = gpu_base
             else:
                 warnings.append(
                     f"the GPU base image {self.gpu_base_image or '(none configured)'} is not "

@@ -94,6 +94,7 @@ class DockerRuntime(Runtime):
     def _instance_filter(self) -> list[str]:
         """Label filters that find this hub's demo containers, and only them."""
         return [f"{LABEL_MANAGED}=true", f"{LABEL_INSTANCE}={self._settings.instance}"]
+
     def _docker(self) -> docker.DockerClient:
         with self._client_lock:
             if self._client is None:
