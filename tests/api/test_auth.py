@@ -54,7 +54,8 @@ async def test_cookie_alone_signs_in(client: httpx.AsyncClient) -> None:
     r = await login(client, ALICE["email"], ALICE["password"])
     token = r.json()["access_token"]
     client.cookies.clear()
-    me = await client.get("/api/auth/me", cookies={"modelhub_token": token})
+    client.cookies.set("modelhub_token", token)
+    me = await client.get("/api/auth/me")
     assert me.status_code == 200 and me.json()["email"] == ALICE["email"]
 
 

@@ -92,8 +92,9 @@ class Stack:
 
 
 def run(web_dir: Path | None = None) -> int:
-    base = get_settings()
-    ensure_jwt_secret(base.data_dir)
+    # where the data dir is, read before the secret exists (development skips its check)
+    data_dir = Settings(MODELHUB_ENV="development").data_dir
+    ensure_jwt_secret(data_dir)
     get_settings.cache_clear()
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
