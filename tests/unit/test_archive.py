@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
 import struct
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -27,62 +25,7 @@ ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + os.urandom(200)
 PE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 46 + b"PE\x00\x00"
 
 
-# --- archive builders -------------------------------------------------------------------
-Entry = tuple[str | zipfile.ZipInfo, bytes]
-
-
-def zip_bytes(entries: dict[str, bytes] | list[Entry], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    items = list(entries.items()) if isinstance(entries, dict) else entries
-    with zipfile.ZipFile(buf, "w", method) as zf:
-        for name, data in items:
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def special_entry(name: str, mode: int, data: bytes = b"") -> Entry:
-    info = zipfile.ZipInfo(name)
-    info.create_system = 3  # unix: external_attr carries st_mode
-    info.external_attr = mode << 16
-    return info, data
-
-
-def _vint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _rar5_block(body: bytes) -> bytes:
-    size = _vint(len(body))
-    return struct.pack("<I", zlib.crc32(size + body)) + size + body
-
-
-def rar5_bytes(files: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
-    """A RAR5 archive of stored (uncompressed) files, built from the RAR 5.0 format spec:
-    signature, main header, one file header (+ data) per file, end-of-archive header.
-    A symlink is a file header with a file-system-redirection extra record (type 5)."""
-    out = b"Rar!\x1a\x07\x01\x00" + _rar5_block(_vint(1) + _vint(0) + _vint(0))
-    entries = [(n, d, None) for n, d in files.items()]
-    entries += [(n, b"", t) for n, t in (symlinks or {}).items()]
-    for name, data, target in entries:
-        extra = b""
-        if target is not None:
-            record = _vint(5) + _vint(1) + _vint(0) + _vint(len(target)) + target.encode()
-            extra = _vint(len(record)) + record
-        flags = 0x0002 | (0x0001 if extra else 0)  # data area (+ extra area)
-        body = _vint(2) + _vint(flags) + (_vint(len(extra)) if extra else b"")
-        body += _vint(len(data))  # data size
-        body += _vint(0x0004) + _vint(len(data))  # file flags (CRC32 present), unpacked size
-        body += _vint(0o120777 if target else 0o100644)  # unix attributes
-        body += struct.pack("<I", zlib.crc32(data))
-        encoded = name.encode()
-        body += _vint(0) + _vint(1) + _vint(len(encoded)) + encoded + extra  # store, unix
-        out += _rar5_block(body) + data
-    return out + _rar5_block(_vint(5) + _vint(0) + _vint(0))
+from tests.fixtures.archives import rar5_bytes, special_entry, zip_bytes  # noqa: E402
 
 
 def rars_bytes(files: dict[str, bytes], *, rar4: bool = False) -> bytes:
