@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     gpu_base_image: str = Field(
         "modelhub/streamlit-cuda:1.67", validation_alias=_env("MODELHUB_GPU_BASE_IMAGE")
     )
+    # The first-run smoke test of a new image (the app run once headless, no network):
+    # "fail" fails the build when the app raises on its first run, "warn" builds anyway
+    # and records a warning, "off" does not run the app (versions and pip check still are).
+    smoke_test_mode: Literal["fail", "warn", "off"] = Field(
+        "fail", validation_alias=_env("MODELHUB_SMOKE_TEST")
+    )
     launch_timeout_seconds: float = Field(
         60, gt=0, validation_alias=_env("MODELHUB_LAUNCH_TIMEOUT")
     )

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import docker
 import requests
@@ -30,7 +30,12 @@ from modelhub.builder.context import build_context
 from modelhub.builder.dockerfile import DockerfileSpec, render_dockerfile
 from modelhub.builder.failures import explain_failure, syntax_warnings
 from modelhub.builder.log_stream import LogSplitter
-from modelhub.builder.smoke import run_smoke_test
+from modelhub.builder.smoke import SmokeReport, run_smoke_test
+from modelhub.builder.versions import (
+    BASE_PYTHON_LABEL,
+    BASE_STREAMLIT_LABEL,
+    streamlit_change_warning,
+)
 from modelhub.errors import Unavailable
 from modelhub.settings import Settings
 
@@ -38,6 +43,7 @@ log = logging.getLogger("modelhub.builder")
 
 DEFAULT_TIMEOUT_SECONDS = 1800.0
 DEFAULT_SMOKE_TIMEOUT_SECONDS = 90.0
+SmokeTestMode = Literal["fail", "warn", "off"]
 _KEPT_LINES = 10_000
 _DONE = object()
 
@@ -70,8 +76,10 @@ class DockerBuilder(Builder):
     ``base_image`` is the CPU base (settings.base_image); ``gpu_base_image`` the CUDA base
     used when ``request.gpu`` (falls back to the CPU base with a warning when None);
     ``ca_bundle`` the host's CA bundle injected into the pip step of the build stage;
-    ``timeout_seconds`` bounds the ``docker build`` itself; ``smoke_test`` runs the app once
-    in a sandbox after the build (:mod:`modelhub.builder.smoke`).
+    ``timeout_seconds`` bounds the ``docker build`` itself; ``smoke_test_mode`` says what
+    the first run of the app in a sandbox after the build (:mod:`modelhub.builder.smoke`)
+    does: ``"fail"`` fails the build when the app raises, ``"warn"`` turns that into a
+    warning, ``"off"`` does not run the app (versions and ``pip check`` are still read).
     """
 
     def __init__(
@@ -81,7 +89,7 @@ class DockerBuilder(Builder):
         gpu_base_image: str | None = None,
         ca_bundle: Path | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-        smoke_test: bool = True,
+        smoke_test_mode: SmokeTestMode = "fail",
         smoke_timeout_seconds: float = DEFAULT_SMOKE_TIMEOUT_SECONDS,
         client_factory: Callable[[], docker.DockerClient] = _default_client,
     ) -> None:
@@ -89,7 +97,7 @@ class DockerBuilder(Builder):
         self.gpu_base_image = gpu_base_image
         self.ca_bundle = ca_bundle
         self.timeout_seconds = timeout_seconds
-        self.smoke_test = smoke_test
+        self.smoke_test_mode: SmokeTestMode = smoke_test_mode
         self.smoke_timeout_seconds = smoke_timeout_seconds
         self._client_factory = client_factory
 
@@ -100,6 +108,7 @@ class DockerBuilder(Builder):
             "gpu_base_image": settings.gpu_base_image,
             "ca_bundle": settings.ca_bundle,
             "timeout_seconds": settings.build_timeout_seconds,
+            "smoke_test_mode": settings.smoke_test_mode,
         }
         kw.update(overrides)
         return cls(**kw)
@@ -125,7 +134,7 @@ class DockerBuilder(Builder):
         requirements_text, ca_bytes = await asyncio.to_thread(self._read_inputs, request)
         if request.requirements_file is not None and requirements_text is None:
             warnings.append(f"{request.requirements_file} not found in the bundle; ignored")
-        await asyncio.to_thread(self._require_base_image, base_image)
+        base_labels = await asyncio.to_thread(self._require_base_image, base_image)
 
         spec = DockerfileSpec.for_request(
             request,
@@ -138,40 +147,29 @@ class DockerBuilder(Builder):
             build_context, dockerfile=dockerfile, bundle_dir=request.bundle_dir, ca_bundle=ca_bytes
         )
         try:
-            lines, image_id = await self._run_build(request, context, on_log)
+            lines, image_id = await self._run_build(
+                request, context, on_log, python_version=base_labels.get(BASE_PYTHON_LABEL)
+            )
         finally:
             context.close()
         warnings.extend(syntax_warnings(lines))
 
         info: dict[str, str] = {}
-        if self.smoke_test:
-            await on_log("Step smoke: running the app once in a sandbox (no network)")
-            try:
-                report = await run_smoke_test(
-                    self._client_factory,
-                    request.tag,
-                    request.app_file,
-                    timeout_seconds=self.smoke_timeout_seconds,
-                )
-            except DockerException as e:
-                await self.remove_image(request.tag)
-                raise Unavailable(
-                    "The Docker engine failed during the smoke test",
-                    log_message=f"smoke test of {request.tag}: {e}",
-                ) from e
-            except BaseException:
-                await self.remove_image(request.tag)
-                raise
-            for line in report.output:
-                await on_log(line)
-            if report.failure:
-                await on_log(f"ERROR: {report.failure}")
-                await self.remove_image(request.tag)
-                raise BuildFailed(report.failure)
-            for warning in report.warnings:
-                await on_log(f"WARNING: {warning}")
-            warnings.extend(report.warnings)
-            info.update(report.info)
+        platform_streamlit = base_labels.get(BASE_STREAMLIT_LABEL)
+        if platform_streamlit:
+            info["platform_streamlit_version"] = platform_streamlit
+        report = await self._smoke(request, on_log)
+        warnings.extend(report.warnings)
+        info.update(report.info)
+        change = streamlit_change_warning(
+            requirements_text,
+            request.requirements_file or "requirements.txt",
+            effective=report.info.get("streamlit_version"),
+            platform=platform_streamlit,
+        )
+        if change:
+            await on_log(f"WARNING: {change}")
+            warnings.append(change)
         return BuildResult(
             image_tag=request.tag,
             image_id=image_id,
@@ -179,6 +177,50 @@ class DockerBuilder(Builder):
             warnings=warnings,
             info=info,
         )
+
+    async def _smoke(self, request: BuildRequest, on_log: LogCallback) -> SmokeReport:
+        """Run the smoke test; raise BuildFailed (image removed) when it fails in "fail" mode."""
+        run_app = self.smoke_test_mode != "off"
+        if run_app:
+            await on_log("Step smoke: running the app once in a sandbox (no network)")
+        else:
+            await on_log("Step smoke: reading versions (MODELHUB_SMOKE_TEST=off: app not run)")
+        try:
+            report = await run_smoke_test(
+                self._client_factory,
+                request.tag,
+                request.app_file,
+                timeout_seconds=self.smoke_timeout_seconds,
+                run_app=run_app,
+            )
+        except DockerException as e:
+            await self.remove_image(request.tag)
+            raise Unavailable(
+                "The Docker engine failed during the smoke test",
+                log_message=f"smoke test of {request.tag}: {e}",
+            ) from e
+        except BaseException:
+            await self.remove_image(request.tag)
+            raise
+        for line in report.output:
+            await on_log(line)
+        for line in report.notes:
+            await on_log(line)
+        if report.failure:
+            if not any("Traceback (most recent call last)" in line for line in report.output):
+                for line in report.trace:  # Streamlit did not log it: show the app's frames
+                    await on_log(line)
+            if self.smoke_test_mode == "fail":
+                await on_log(f"ERROR: {report.failure}")
+                await self.remove_image(request.tag)
+                raise BuildFailed(report.failure)
+            report.warnings.insert(
+                0, f"{report.failure} (built anyway: the platform runs smoke tests in warn mode)"
+            )
+            report.failure = None
+        for warning in report.warnings:
+            await on_log(f"WARNING: {warning}")
+        return report
 
     async def remove_image(self, tag: str) -> None:
         def remove() -> None:
@@ -229,10 +271,11 @@ class DockerBuilder(Builder):
             return False
         return True
 
-    def _require_base_image(self, base_image: str) -> None:
+    def _require_base_image(self, base_image: str) -> dict[str, str]:
+        """The base image's labels; BuildFailed when the image is missing."""
         client = self._connect()
         try:
-            client.images.get(base_image)
+            image = client.images.get(base_image)
         except ImageNotFound as e:
             raise BuildFailed(
                 f"The platform's base image {base_image} is missing on the build server. This "
@@ -245,6 +288,7 @@ class DockerBuilder(Builder):
             ) from e
         finally:
             client.close()
+        return {str(k): str(v) for k, v in (image.labels or {}).items()}
 
     def _connect(self) -> docker.DockerClient:
         try:
@@ -255,7 +299,12 @@ class DockerBuilder(Builder):
             ) from e
 
     async def _run_build(
-        self, request: BuildRequest, context: IO[bytes], on_log: LogCallback
+        self,
+        request: BuildRequest,
+        context: IO[bytes],
+        on_log: LogCallback,
+        *,
+        python_version: str | None = None,
     ) -> tuple[list[str], str]:
         """Stream the build; return (log lines, image id) or raise BuildFailed."""
         loop = asyncio.get_running_loop()
@@ -347,13 +396,17 @@ class DockerBuilder(Builder):
         if splitter.error is not None:
             await self._cleanup_tag(request.tag)
             raise BuildFailed(
-                explain_failure(list(lines), splitter.error),
+                explain_failure(list(lines), splitter.error, python_version=python_version),
                 log_message=f"build {request.build_id} failed: {splitter.error}",
             )
         image_id = await asyncio.to_thread(self._image_id, request.tag)
         if image_id is None:
             raise BuildFailed(
-                explain_failure(list(lines), "the engine finished without an image"),
+                explain_failure(
+                    list(lines),
+                    "the engine finished without an image",
+                    python_version=python_version,
+                ),
                 log_message=f"build {request.build_id}: no image tagged {request.tag}",
             )
         return list(lines), image_id

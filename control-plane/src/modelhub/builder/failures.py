@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+DEFAULT_PYTHON = "3.11"  # the base images' Python when their label does not say
 SYNTAX_ERROR_MARK = "MODELHUB-SYNTAX-ERROR "
 SYNTAX_WARNING_MARK = "MODELHUB-SYNTAX-WARNING "
 
@@ -43,6 +44,7 @@ _COMPILER_HINT = re.compile(
     r"[\w.]+ is not installed|Could not find .*(?:library|header).*)",
     re.IGNORECASE,
 )
+_EXCEPTION = re.compile(r"^\s*((?:[A-Za-z_][\w.]*)?(?:Error|Exception): \S.*)$")
 _CONFLICT_START = "The conflict is caused by:"
 _INVALID_REQ = re.compile(r"Invalid requirement: (?P<req>.+?)(?:: |$)")
 _NON_ZERO = re.compile(r"returned a non-zero code: (?P<code>\d+)")
@@ -110,7 +112,7 @@ def _not_found(lines: Sequence[str]) -> str | None:
     return None
 
 
-def _wheel_failed(lines: Sequence[str]) -> str | None:
+def _wheel_failed(lines: Sequence[str], python_version: str | None = None) -> str | None:
     names: list[str] = []
     for line in lines:
         m = _WHEEL_FAILED.search(line)
@@ -127,15 +129,21 @@ def _wheel_failed(lines: Sequence[str]) -> str | None:
     if not names and not metadata:
         return None
     hint = next((m.group(1).strip() for line in lines if (m := _COMPILER_HINT.search(line))), None)
+    if hint is None:  # the last exception the build backend printed, e.g. an AttributeError
+        hint = next(
+            (m.group(1).strip() for line in reversed(lines) if (m := _EXCEPTION.match(line))),
+            None,
+        )
     what = ", ".join(f"`{n}`" for n in names) if names else "a package"
+    python = f"Python {python_version or DEFAULT_PYTHON}"
     text = (
-        f"Package {what} has no pre-built wheel for this Python (3.11, Linux) and could not "
-        "be built from source"
+        f"Package {what} has no pre-built wheel for {python} on Linux (the platform's "
+        "Python) and could not be built from source"
     )
     if hint:
         text += f" ({hint[:300]})"
     return (
-        text + ". Pin a version that ships a wheel for Python 3.11 on Linux, or drop the "
+        text + f". Pin a version that ships a wheel for {python} on Linux, or drop the "
         "package from requirements.txt."
     )
 
@@ -220,8 +228,11 @@ def _platform(lines: Sequence[str], error: str) -> str | None:
     return None
 
 
-def explain_failure(lines: Sequence[str], error: str) -> str:
+def explain_failure(lines: Sequence[str], error: str, *, python_version: str | None = None) -> str:
     """The reason of a failed build, from its log ``lines`` and the engine's ``error``.
+
+    ``python_version`` (``3.11``) is the base image's Python, named when a package has no
+    wheel for it.
 
     The ``ERROR: <error>`` line the builder itself adds to the log is not pip's output and
     is left out of the analysis of pip's messages.
@@ -231,10 +242,13 @@ def explain_failure(lines: Sequence[str], error: str) -> str:
     reason = _syntax_error(lines) or _platform(lines, error)
     if reason:
         return reason
-    for explain in (_not_found, _invalid_requirement, _conflict, _wheel_failed):
+    for explain in (_not_found, _invalid_requirement, _conflict):
         reason = explain(lines)
         if reason:
             return reason
+    reason = _wheel_failed(lines, python_version)
+    if reason:
+        return reason
     pip_errors = [m.group("msg").strip() for line in lines if (m := _PIP_ERROR.match(line))]
     if pip_errors:
         return f"Installing requirements failed: {pip_errors[-1][:500]}"

@@ -2,10 +2,14 @@
 
 A throwaway container of the image (no network, memory-capped, removed afterwards) runs
 templates/smoke_check.py: it reports the effective Python and Streamlit versions, runs
-``pip check``, and executes the app once through ``streamlit.testing.v1.AppTest``.
+``pip check``, and executes the app once through ``streamlit.testing.v1.AppTest`` (then
+each page of a multipage app, ``pages/*.py`` beside the entry, while time is left).
 
-* An exception raised by the app's script fails the build with its type, message, file
-  and line (:class:`SmokeReport.failure`).
+* An exception raised by the entry script fails the build with its type, message, file
+  and line (:class:`SmokeReport.failure`), its traceback in :attr:`SmokeReport.trace`.
+  Only the first run is simulated: code behind a button does not run.
+* An exception raised by a page is a warning (a page run alone lacks the state the entry
+  page may set up).
 * Problems the creator may not be able to avoid in a sandbox become warnings instead: an
   exception that looks like a network access (the check runs with no network, the demo
   will have one), a first run slower than the limit, ``pip check`` complaints.
@@ -53,23 +57,69 @@ def smoke_script() -> str:
 
 @dataclass
 class SmokeReport:
-    """What the smoke test found. ``failure`` set means the build must fail."""
+    """What the smoke test found. ``failure`` set means the build must fail.
+
+    ``trace`` holds the traceback of the failure (for the build log); ``notes`` what was
+    checked (log lines); ``output`` what the app printed.
+    """
 
     info: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     failure: str | None = None
+    trace: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
 
 
-def _where(stack: list[str], workdir: str) -> str | None:
-    """``file:line`` of the innermost frame inside the app's directory."""
-    found: str | None = None
+def _frames(stack: list[str], workdir: str) -> list[tuple[str, str]]:
+    """(path relative to the app's directory, line) of each frame inside it, outermost first."""
+    found: list[tuple[str, str]] = []
     for chunk in stack:
         for m in _FRAME.finditer(chunk):
             path = m.group("file")
             if path.startswith(workdir + "/"):
-                found = f"{path[len(workdir) + 1 :]} line {m.group('line')}"
+                found.append((path[len(workdir) + 1 :], m.group("line")))
     return found
+
+
+def _where(stack: list[str], workdir: str, script: str | None = None) -> str | None:
+    """``file line N`` of the innermost frame inside the app's directory, and the line of
+    ``script`` that led there when the innermost frame is in another file."""
+    frames = _frames(stack, workdir)
+    if not frames:
+        return None
+    path, line = frames[-1]
+    where = f"{path} line {line}"
+    if script is not None and path != script:
+        calls = [ln for p, ln in frames if p == script]
+        if calls:
+            where += f" (called from {script} line {calls[-1]})"
+    return where
+
+
+def _traceback(kind: str, message: str, stack: list[str]) -> list[str]:
+    lines = ["Traceback (most recent call last):"]
+    for chunk in stack:
+        first, *code = chunk.rstrip("\n").splitlines() or [""]
+        lines.append("  " + first.strip())
+        lines.extend(code)
+    lines.append(f"{kind}: {message}" if message else kind)
+    return lines
+
+
+def _looks_like_network(kind: str, message: str) -> bool:
+    return any(h in (kind + " " + message).lower() for h in _NETWORK_HINTS)
+
+
+def _advice(kind: str) -> str:
+    if kind in ("ModuleNotFoundError", "ImportError"):
+        return "Add the missing package to requirements.txt and upload again."
+    if kind in ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError"):
+        return (
+            "Check that the file is in the bundle (paths are relative to the project "
+            "folder), fix the code and upload again."
+        )
+    return "Fix the code and upload again."
 
 
 def interpret(payload: dict[str, Any], *, entry: str, workdir: str = "/app") -> SmokeReport:
@@ -99,9 +149,9 @@ def interpret(payload: dict[str, Any], *, entry: str, workdir: str = "/app") -> 
         kind = str(exc.get("type") or "Exception")
         message = str(exc.get("message") or "").strip()
         stack = [str(s) for s in exc.get("stack") or []]
-        where = _where(stack, workdir)
+        where = _where(stack, workdir, entry)
         described = f"{kind}: {message}" if message else kind
-        if any(h in (kind + " " + message).lower() for h in _NETWORK_HINTS):
+        if _looks_like_network(kind, message):
             report.warnings.append(
                 f"on its first run (with no network) the app raised {described[:300]}; "
                 "it may need network access at start-up"
@@ -110,10 +160,47 @@ def interpret(payload: dict[str, Any], *, entry: str, workdir: str = "/app") -> 
         if report.failure is None:
             at = f" at {where}" if where else f" in {entry}"
             report.failure = (
-                f"The app raised {described[:500]}{at} on its first run. Fix the code (or "
-                "add the missing package to requirements.txt) and upload again."
+                f"The app raised {described[:500]}{at} on its first run. {_advice(kind)}"
             )
+            report.trace = _traceback(kind, message, stack)
+    _pages(payload, report, workdir)
     return report
+
+
+def _pages(payload: dict[str, Any], report: SmokeReport, workdir: str) -> None:
+    """Pages of a multipage app: their exceptions are warnings (a page may rely on state
+    that the entry page sets, which a run of the page alone does not have)."""
+    checked = [str(p) for p in payload.get("pages_checked") or []]
+    failed: set[str] = set()
+    for exc in payload.get("page_exceptions") or []:
+        if not isinstance(exc, dict):
+            continue
+        page = str(exc.get("page") or "a page")
+        kind = str(exc.get("type") or "Exception")
+        message = str(exc.get("message") or "").strip()
+        stack = [str(s) for s in exc.get("stack") or []]
+        described = f"{kind}: {message}" if message else kind
+        if "timed out" in message.lower():
+            report.warnings.append(f"the first run of page {page} did not finish in time")
+            continue
+        failed.add(page)
+        where = _where(stack, workdir, page)
+        at = f" at {where}" if where else ""
+        hint = (
+            " (with no network; it may need network access)"
+            if _looks_like_network(kind, message)
+            else ""
+        )
+        report.warnings.append(
+            f"page {page} raised {described[:300]}{at} on its first run{hint}; visitors of "
+            "that page will see the error"
+        )
+    for page in checked:
+        if page not in failed:
+            report.notes.append(f"smoke test: page {page} ran without errors")
+    skipped = payload.get("pages_skipped")
+    if isinstance(skipped, int) and skipped:
+        report.warnings.append(f"{skipped} page(s) were not run: the smoke test ran out of time")
 
 
 def _parse(lines: list[str]) -> dict[str, Any] | None:
@@ -133,6 +220,7 @@ def _run_blocking(
     entry: str,
     timeout_seconds: float,
     memory_limit: str,
+    run_app: bool,
 ) -> tuple[list[str], bool, int | None]:
     """(output lines, timed out?, exit code) of the smoke container."""
     client = client_factory()
@@ -140,7 +228,14 @@ def _run_blocking(
     try:
         container = client.containers.create(
             image,
-            command=["python", "-c", smoke_script(), entry, str(max(1.0, timeout_seconds - 15))],
+            command=[
+                "python",
+                "-c",
+                smoke_script(),
+                entry,
+                str(max(1.0, timeout_seconds - 15)),
+                "run" if run_app else "norun",
+            ],
             network_mode="none",
             working_dir="/app",
             labels={SMOKE_LABEL: "1"},
@@ -174,10 +269,14 @@ async def run_smoke_test(
     *,
     timeout_seconds: float,
     memory_limit: str = "2g",
+    run_app: bool = True,
 ) -> SmokeReport:
-    """Run the image's app once in a sandbox and report versions, warnings and failure."""
+    """Run the image's app once in a sandbox and report versions, warnings and failure.
+
+    With ``run_app=False`` only the versions and ``pip check`` are reported.
+    """
     lines, timed_out, code = await asyncio.to_thread(
-        _run_blocking, client_factory, image, entry, timeout_seconds, memory_limit
+        _run_blocking, client_factory, image, entry, timeout_seconds, memory_limit, run_app
     )
     payload = _parse(lines)
     if payload is None:

@@ -5,7 +5,9 @@
 * Without it: ``app.py``, ``main.py``, ``streamlit_app.py`` at the top level, in that order,
   exact case first and then ignoring case (the file keeps its own case); else the one
   top-level ``.py`` whose source imports streamlit (``import streamlit``,
-  ``from streamlit ...``). Several such files, or none, is a problem for the creator.
+  ``from streamlit ...``). A file that another such file imports (``import ui_helpers``)
+  is a helper module, not a candidate. Several candidates, or none, is a problem for the
+  creator: the message lists the candidates and asks to choose one with ``app_file``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,31 @@ def imports_streamlit(source: bytes) -> bool:
         if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
             return True
     return False
+
+
+def imported_modules(source: bytes) -> set[str]:
+    """Top-level names of the modules a Python source imports (absolute imports only)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _drop_helpers(candidates: list[str], sources: dict[str, bytes]) -> list[str]:
+    """Candidates that no other candidate imports (those are helper modules)."""
+    imported: set[str] = set()
+    for name in candidates:
+        stem = name[: -len(".py")]
+        imported |= imported_modules(sources.get(name, b"")) - {stem}
+    kept = [c for c in candidates if c[: -len(".py")] not in imported]
+    return kept or candidates
 
 
 def find_entry(
@@ -71,6 +98,7 @@ def find_entry(
         for f in top_level
         if f.lower().endswith(".py") and imports_streamlit(top_level_sources.get(f, b""))
     )
+    candidates = _drop_helpers(candidates, top_level_sources)
     if len(candidates) == 1:
         return candidates[0], None
     if candidates:
