@@ -7,6 +7,7 @@ kept in <data dir>/secrets/jwt_secret (mode 0600).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -57,6 +58,11 @@ def wait_until(url: str, timeout: float, proc: subprocess.Popen[bytes], name: st
     raise SystemExit(f"{name} did not answer at {url} within {timeout:g} s")
 
 
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
 class Stack:
     """Children started in order, stopped in reverse."""
 
@@ -74,12 +80,14 @@ class Stack:
         for name, proc in reversed(self.children):
             if proc.poll() is None:
                 print(f"stopping {name}", flush=True)
-                proc.terminate()
+                # the whole process group: npx leaves next-server running otherwise
+                _signal_group(proc, signal.SIGTERM)
                 try:
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    _signal_group(proc, signal.SIGKILL)
                     proc.wait()
+            _signal_group(proc, signal.SIGTERM)  # stragglers of an exited leader
         self.children.clear()
 
     def wait_any(self) -> tuple[str, int]:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from modelhub import metrics
 from modelhub.api.routes import auth, demo, health, projects
 from modelhub.builder import create_builder
 from modelhub.errors import install_error_handlers
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth.router)
     api.include_router(projects.router)
     api.include_router(demo.router)
+    api.include_router(metrics.router)
     app.include_router(api)
     app.include_router(demo.not_running_router)
 

@@ -15,6 +15,7 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from modelhub import metrics
 from modelhub.builder.base import Builder, BuildFailed, BuildRequest
 from modelhub.errors import Conflict, NotFound, Unavailable
 from modelhub.models import Build, BuildLogLine, BuildState, Project, utcnow
@@ -60,9 +61,14 @@ class BuildService:
     async def stop(self) -> None:
         for task in self._workers:
             task.cancel()
-        for task in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._workers:
+            # Python 3.11's wait_for can swallow a cancellation; the worker checks
+            # cancelling() after each build, and a second cancel covers a lost first one
+            _, pending = await asyncio.wait(self._workers, timeout=10)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=10)
         self._workers = []
 
     async def recover_interrupted(self) -> int:
@@ -87,6 +93,7 @@ class BuildService:
         project.updated_at = utcnow()
         await self.store.replace_project(project)
         self._queue.put_nowait(build.id)
+        metrics.build_event(BuildState.QUEUED.value)
         await self._notify()
         return build
 
@@ -101,6 +108,9 @@ class BuildService:
                 log.exception("build worker failed", extra={"build_id": build_id})
             finally:
                 self._queue.task_done()
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise asyncio.CancelledError
 
     # --- one build -------------------------------------------------------------------------
     async def run(self, build_id: str) -> None:
@@ -146,8 +156,6 @@ class BuildService:
             build.image = result.image_tag
             build.warnings = result.warnings
             build.info = {**result.info, "duration_seconds": round(result.duration_seconds, 1)}
-            for warning in result.warnings:
-                await self._log(build.id, f"Warning: {warning}")
             await self._log(build.id, f"Image {result.image_tag} is ready")
             previous = project.image
             await self._finish(build, BuildState.READY)
@@ -166,8 +174,10 @@ class BuildService:
         build.state = state
         build.reason = reason
         build.finished_at = utcnow()
-        await self.store.replace_build(build)
+        # the project first: a reader who sees the build end then finds the project updated
         await self._set_project_build(build.project_id, build)
+        await self.store.replace_build(build)
+        metrics.build_event(state.value)
         await self._notify()
 
     async def _set_project_build(self, project_id: str, build: Build) -> None:

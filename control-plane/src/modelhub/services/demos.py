@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from modelhub import metrics
 from modelhub.errors import Conflict, ModelHubError, Unavailable
 from modelhub.models import BuildState, DemoInfo, DemoState, Project, utcnow
 from modelhub.proxy.route_table import RouteTable
@@ -98,6 +99,7 @@ class DemoService:
                 status = await self.runtime.status(project.id)
                 if status.state == "running":
                     await self.store.increment_launch_count(project.id)
+                    metrics.launch_event("already_running")
                     return self.view(project)
             if project.build_state != BuildState.READY or not project.image or not project.build_id:
                 raise Conflict(
@@ -126,6 +128,7 @@ class DemoService:
                 await self.routes.confirm(project.slug, timeout=ROUTE_CONFIRM_SECONDS)
                 await self._wait_healthy(project)
             except BaseException as exc:
+                metrics.launch_event("failed")
                 reason = exc.message if isinstance(exc, ModelHubError) else f"{exc}"
                 await asyncio.shield(self._teardown(project, DemoState.ERROR, reason))
                 if isinstance(exc, ModelHubError):
@@ -144,6 +147,7 @@ class DemoService:
                 ),
             )
             elapsed = time.perf_counter() - started
+            metrics.launch_event("started", elapsed)
             log.info("demo running", extra={"slug": project.slug, "seconds": round(elapsed, 2)})
             return self.view(project, launch_seconds=round(elapsed, 2))
 

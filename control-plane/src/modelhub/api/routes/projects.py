@@ -148,7 +148,11 @@ async def rebuild(
                 f"app_file {app_file!r} is not a .py file of this bundle",
                 details=[{"field": "app_file", "problem": "not a .py file in the bundle"}],
             )
-        project.files.app_file = app_file
+        files = project.files
+        files.other_files = sorted(
+            {*files.other_files, files.app_file} - {app_file} - set(files.model_files)
+        )
+        files.app_file = app_file
         await services.store.replace_project(project)
     build = await services.builds.enqueue(project)
     return BuildOut.of(build)
