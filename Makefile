@@ -31,9 +31,24 @@ bootstrap: venv ## install and start what the hub needs: Debian packages, Docker
 test-deps: bootstrap ## also install what the tests need (FerretDB)
 	@infra/bootstrap/ferretdb.sh
 
+# the web app: installed from package-lock.json, rebuilt when a source file changes
+WEB_SOURCES := $(shell find frontend \( -name node_modules -o -name .next -o -name e2e \
+	-o -name test-results \) -prune -o -type f ! -name '*.tsbuildinfo' ! -name next-env.d.ts \
+	-print 2>/dev/null)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend/.next/BUILD_ID: frontend/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd frontend && npm run build
+
+.PHONY: web
+web: frontend/.next/BUILD_ID ## install and build the web app
+
 .PHONY: run
-run: bootstrap ## start the hub at http://localhost:8080 (Ctrl-C stops it)
-	$(VENV)/bin/modelhub run
+run: bootstrap web ## start the hub at http://localhost:8080 (Ctrl-C stops it)
+	$(VENV)/bin/modelhub run --web-dir frontend
 
 .PHONY: lint
 lint: venv ## ruff and mypy
@@ -41,11 +56,17 @@ lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff format --check control-plane tests
 	$(VENV)/bin/mypy
 
+.PHONY: web-check
+web-check: venv web ## the web app's lint, types, API drift check and component tests
+	cd frontend && npm run lint && npm run typecheck && npm run check:api && npm test
+
 .PHONY: test
-test: test-deps lint ## the whole suite, with every real component
+test: test-deps lint web-check ## the whole suite, with every real component
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: test-deps ## benchmarks: print figures (no pass/fail)
 	$(PY) -m tests.benchmarks.bench_catalog
 	$(PY) -m tests.benchmarks.bench_routes
+
+include infra/make/ops.mk

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 import httpx
 import pytest
@@ -81,7 +80,7 @@ async def test_upload_seed_bundle_then_find_open_list_files_delete(
     assert sorted(files["other_files"]) == ["README.md", "data.csv", "utils.py"]
 
     pid = project["id"]
-    listed = (await client.get("/api/projects/{}/files".format(pid))).json()
+    listed = (await client.get(f"/api/projects/{pid}/files")).json()
     sizes = {f["path"]: f["size"] for f in listed["files"]}
     assert sizes["app.py"] == len(APP) and len(listed["files"]) == 6
     assert all(len(f["sha256"]) == 64 for f in listed["files"])
@@ -136,7 +135,7 @@ BAD_BUNDLES: dict[str, tuple[bytes, str]] = {
                 special_entry("link.txt", stat.S_IFLNK | 0o777, b"/etc/passwd"),
                 ("app.py", APP),
                 ("requirements.txt", b""),
-            ]  # fmt: skip
+            ]
         ),
         "link",
     ),
@@ -208,11 +207,15 @@ async def test_catalog_filters_sorts_and_pages(client: httpx.AsyncClient, app: F
     names = ["Alpha vision", "beta Text", "Gamma audio", "delta vision"]
     for i, name in enumerate(names):
         record = ProjectRecord(
-            name=name, slug=name.lower().replace(" ", "-"), description=f"model {i}",
-            tags=["vision"] if "vision" in name else ["other"], author_name="Ann" if i % 2 else "Bob",
-            owner_id="0" * 24, files=files,
+            name=name,
+            slug=name.lower().replace(" ", "-"),
+            description=f"model {i}",
+            tags=["vision"] if "vision" in name else ["other"],
+            author_name="Ann" if i % 2 else "Bob",
+            owner_id="0" * 24,
+            files=files,
             build_state=BuildState.READY if i == 0 else None,
-        )  # fmt: skip
+        )
         await store.create_project(record)
         for _ in range(i):
             await store.increment_launch_count(record.id)

@@ -82,6 +82,7 @@ class DemoInfo(BaseModel):
     image: str | None = None
     started_at: datetime | None = None
     stopped_at: datetime | None = None
+    launch_seconds: float | None = None  # launch call → healthy through the proxy
 
 
 class Project(BaseModel):

@@ -73,7 +73,7 @@ class DemoService:
             demo_url=self.demo_url(project) if demo.state == DemoState.RUNNING else None,
             reason=demo.reason,
             started_at=demo.started_at.isoformat() if demo.started_at else None,
-            launch_seconds=launch_seconds,
+            launch_seconds=launch_seconds if launch_seconds is not None else demo.launch_seconds,
         )
 
     async def _save_demo(self, project_id: str, demo: DemoInfo) -> Project:
@@ -136,6 +136,7 @@ class DemoService:
                 if isinstance(exc, Exception):
                     raise LaunchFailed(f"The demo could not start: {reason}") from exc
                 raise
+            elapsed = time.perf_counter() - started
             project = await self._save_demo(
                 project.id,
                 DemoInfo(
@@ -144,9 +145,9 @@ class DemoService:
                     image=project.image,
                     started_at=utcnow(),
                     reason=running.warning,
+                    launch_seconds=round(elapsed, 2),
                 ),
             )
-            elapsed = time.perf_counter() - started
             metrics.launch_event("started", elapsed)
             log.info("demo running", extra={"slug": project.slug, "seconds": round(elapsed, 2)})
             return self.view(project, launch_seconds=round(elapsed, 2))
