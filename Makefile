@@ -68,5 +68,7 @@ test: test-deps lint web-check ## the whole suite, with every real component
 bench: test-deps ## benchmarks: print figures (no pass/fail)
 	$(PY) -m tests.benchmarks.bench_catalog
 	$(PY) -m tests.benchmarks.bench_routes
+	$(PY) -m tests.benchmarks.bench_upload
+	$(PY) -m tests.benchmarks.bench_launch
 
 include infra/make/ops.mk
