@@ -19,7 +19,7 @@ async def test_build_left_building_is_failed_interrupted_at_start(settings: Sett
             slug="left-over",
             owner_id="0" * 24,
             files=ProjectFiles(app_file="app.py"),
-        )  # fmt: skip
+        )
     )
     build = await store.create_build(Build(project_id=project.id, state=BuildState.BUILDING))
     project.build_id, project.build_state = build.id, BuildState.BUILDING

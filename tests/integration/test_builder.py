@@ -59,17 +59,6 @@ class Built:
 
 # --- fixtures ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def docker_client() -> Iterator[docker.DockerClient]:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.fail(f"The Docker engine does not answer ({exc}); start it: systemctl start docker")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
 def base_image(docker_client: docker.DockerClient) -> str:
     name = get_settings().base_image
     try:

@@ -66,17 +66,6 @@ DOCKERFILES = {
 
 # --- fixtures ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def docker_client() -> Iterator[docker.DockerClient]:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.fail(f"The Docker engine does not answer ({exc}); start it: systemctl start docker")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
 def images(
     docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
