@@ -111,7 +111,9 @@ def run(web_dir: Path | None = None) -> int:
     def _terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # both explicitly: a parent that started us in the background may have ignored SIGINT
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         static = render_traefik_static(settings)
         render_hub_routes(settings)
