@@ -44,6 +44,7 @@ def test_upload_build_launch_use_stop(hub: RunningHub) -> None:
     build = built["build"]
     assert isinstance(build, dict) and build["state"] == "ready"
     assert build["info"]["streamlit_version"].startswith("1.67")
+    assert build["info"]["smoke_test"] == "passed"
 
     launched = c.post(f"/api/demo/{pid}/launch")
     assert launched.status_code == 200, launched.text

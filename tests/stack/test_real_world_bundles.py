@@ -304,6 +304,7 @@ def test_operators_can_turn_smoke_failures_into_warnings(tmp_path: Path) -> None
             "FileNotFoundError" in w and "app.py line 4" in w and "warn mode" in w
             for w in build["warnings"]
         ), build["warnings"]
+        assert build["info"]["smoke_test"].startswith("failed, built anyway (warn mode)")
         c.delete(f"/api/projects/{pid}", headers=auth)
     finally:
         hub.interrupt()

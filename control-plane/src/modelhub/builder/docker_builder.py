@@ -217,7 +217,14 @@ class DockerBuilder(Builder):
             report.warnings.insert(
                 0, f"{report.failure} (built anyway: the platform runs smoke tests in warn mode)"
             )
+            report.info["smoke_test"] = f"failed, built anyway (warn mode): {report.failure}"
             report.failure = None
+        elif not run_app:
+            report.info["smoke_test"] = "skipped (MODELHUB_SMOKE_TEST=off)"
+        elif report.warnings:
+            report.info["smoke_test"] = "passed with warnings"
+        else:
+            report.info["smoke_test"] = "passed"
         for warning in report.warnings:
             await on_log(f"WARNING: {warning}")
         return report
