@@ -102,6 +102,11 @@ test("a creator registers, uploads, builds, launches, stops, finds and deletes a
     .poll(() => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight), { message: "the build log is scrolled to its end" })
     .toBeLessThan(50);
   await expect(page.getByRole("button", { name: "Launch demo" })).toBeEnabled();
+  // what the build resolved: entry file, Streamlit version, the first-run smoke test
+  const buildFacts = page.locator("section[aria-labelledby=build-heading]");
+  await expect(buildFacts).toContainText(/Streamlit\s*1\.67\.\d/);
+  await expect(buildFacts).toContainText(/Smoke test\s*passed/);
+  await expect(page.getByText("Entry file")).toBeVisible();
   await shot(page, "model-ready");
 
   await launchAndSeeApp(page, name);
