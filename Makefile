@@ -6,6 +6,8 @@ VENV            := .venv
 PY              := $(VENV)/bin/python
 STAMP           := $(VENV)/.installed-$(shell cat control-plane/pyproject.toml Makefile | sha1sum | cut -c1-12)
 TRAEFIK_VERSION := 3.7.15
+# the CA bundle that TLS-intercepting networks need (npm does not read the system store)
+CA_BUNDLE       ?= /etc/ssl/certs/ca-certificates.crt
 PYTEST_ARGS     ?=
 
 .PHONY: help
@@ -28,8 +30,9 @@ bootstrap: venv ## install and start what the hub needs: Debian packages, Docker
 	@infra/bootstrap/base-images.sh
 
 .PHONY: test-deps
-test-deps: bootstrap ## also install what the tests need (FerretDB)
+test-deps: bootstrap ## also install what the tests need (FerretDB, Docker Compose)
 	@infra/bootstrap/ferretdb.sh
+	@infra/bootstrap/compose.sh
 
 # the web app: installed from package-lock.json, rebuilt when a source file changes
 WEB_SOURCES := $(shell find frontend \( -name node_modules -o -name .next -o -name e2e \
@@ -37,7 +40,8 @@ WEB_SOURCES := $(shell find frontend \( -name node_modules -o -name .next -o -na
 	-print 2>/dev/null)
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("the web app needs Node.js >= 20.19, found "+process.versions.node); process.exit(1) }'
+	cd frontend && NODE_EXTRA_CA_CERTS=$${NODE_EXTRA_CA_CERTS:-$(CA_BUNDLE)} npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 frontend/.next/BUILD_ID: frontend/node_modules/.package-lock.json $(WEB_SOURCES)

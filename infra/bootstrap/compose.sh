@@ -5,8 +5,7 @@
 # 2. Build the Compose v2 CLI plugin from the Go module proxy (no registry, no GitHub
 #    release download needed) and install it as
 #    /usr/local/lib/docker/cli-plugins/docker-compose.
-# 3. When Go is missing or the build fails: Debian's docker-compose (v1.29.2, apt), which
-#    also honours `depends_on: condition: service_healthy`.
+# 3. Otherwise fail: Debian's docker-compose v1.29 cannot run this project's compose file.
 #
 # Prints the compose command to use on its last line (infra/make/ops.mk reads it).
 #
@@ -16,6 +15,8 @@
 #
 # Build output goes to <repo>/var/log/compose-build.log.
 set -euo pipefail
+# an older local Go fetches the toolchain the module asks for from the Go module proxy
+export GOTOOLCHAIN=auto
 
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -50,14 +51,8 @@ if [ -n "$go_cmd" ] && [ "$(id -u)" = 0 ]; then
         echo "docker compose"
         exit 0
     fi
-    step "docker compose: building $version failed (see $log); trying Debian's docker-compose" >&2
+    die "docker compose: building $version failed (see $log)"
 fi
-
-if ! command -v docker-compose >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || die "neither docker compose nor docker-compose is installed; installing needs root"
-    apt_install docker-compose
-    step "docker-compose: installed $(docker-compose version --short) (Debian)" >&2
-else
-    step "docker-compose: skipped ($(docker-compose version --short))" >&2
-fi
-echo "docker-compose"
+# Debian's docker-compose v1.29 cannot run docker-compose.yml (--wait, !override, env_file
+# with required:), so there is no fallback to it.
+die "docker compose: needs Go (to build Compose $version from the Go module proxy) and root"

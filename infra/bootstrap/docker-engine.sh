@@ -27,7 +27,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
-    apt_install docker.io
+    apt_install --no-install-recommends docker.io
     step "install docker.io: done"
 else
     step "install docker.io: skipped (already installed)"

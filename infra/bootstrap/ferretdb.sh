@@ -13,6 +13,8 @@
 #
 # Build output goes to <repo>/var/log/ferretdb-build.log; one line here.
 set -euo pipefail
+# an older local Go fetches the toolchain the module asks for from the Go module proxy
+export GOTOOLCHAIN=auto
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -37,6 +37,7 @@ async def test_register_login_me_logout_then_token_is_dead(client: httpx.AsyncCl
     assert r.json()["token_type"] == "bearer" and r.json()["user"]["id"] == body["id"]
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/api" in cookie  # demos under /demos/ never see it
 
     auth = {"Authorization": f"Bearer {token}"}
     me = await client.get("/api/auth/me", headers=auth)

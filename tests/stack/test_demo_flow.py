@@ -11,7 +11,9 @@ import httpx
 from websockets.sync.client import connect
 
 from tests.fixtures.bundles import (
+    HELLO_APP,
     hello_bundle,
+    make_zip,
     register_and_login,
     unique,
     upload,
@@ -161,3 +163,32 @@ def test_restart_keeps_a_running_demo_routed_and_running(tmp_path: Path) -> None
         c.delete(f"/api/projects/{pid}", headers=auth)
     finally:
         hub.interrupt()
+
+
+def test_concurrent_rebuilds_queue_one_build_and_a_refused_one_changes_nothing(
+    hub: RunningHub,
+) -> None:
+    c = hub.client()
+    auth = register_and_login(c)
+    bundle = make_zip(
+        {"app.py": HELLO_APP, "other.py": HELLO_APP + "# other\n", "requirements.txt": ""}
+    )
+    pid = upload(c, auth, bundle, app_file="app.py").json()["project_id"]
+    assert wait_for_build(c, pid)["status"] == "ready"
+    codes: list[int] = []
+
+    def rebuild() -> None:
+        with httpx.Client(base_url=hub.url, timeout=60) as client:
+            codes.append(client.post(f"/api/projects/{pid}/rebuild", headers=auth).status_code)
+
+    threads = [threading.Thread(target=rebuild) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [202, 409, 409]
+    refused = c.post(f"/api/projects/{pid}/rebuild", headers=auth, json={"app_file": "other.py"})
+    assert refused.status_code == 409
+    assert c.get(f"/api/projects/{pid}").json()["files"]["app_file"] == "app.py"
+    assert wait_for_build(c, pid)["status"] == "ready"
+    c.delete(f"/api/projects/{pid}", headers=auth)

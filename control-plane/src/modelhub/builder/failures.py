@@ -212,7 +212,7 @@ def _platform(lines: Sequence[str], error: str) -> str | None:
     ):
         return (
             "The platform's base image is missing on the build server. This is not a "
-            "problem with your project: tell an operator (make base-images)."
+            "problem with your project: tell an operator (infra/bootstrap/base-images.sh)."
         )
     if "unable to locate package" in lowered or "failed to fetch http" in lowered:
         return (

@@ -12,6 +12,7 @@ from modelhub.ops.status import managed_containers
 from modelhub.proxy.traefik_file import TraefikFileRouteTable
 from modelhub.runtime.docker_runtime import DockerRuntime
 from modelhub.services.demos import DemoService
+from modelhub.services.project_records import ProjectRecords
 from modelhub.settings import Settings
 
 
@@ -68,7 +69,8 @@ async def stop_demo(settings: Settings, project_ref: str) -> tuple[str, str, str
         runtime = DockerRuntime(settings)
         routes = TraefikFileRouteTable(settings.routes_dir, settings.traefik_api_url)
         try:
-            view = await DemoService(settings, store, runtime, routes).stop(found)
+            demos = DemoService(settings, store, runtime, routes, ProjectRecords(store))
+            view = await demos.stop(found)
         finally:
             await runtime.close()
     return found.slug, view.state.value, "directly (the hub does not answer)"

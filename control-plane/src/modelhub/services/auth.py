@@ -86,12 +86,14 @@ class AuthService:
             raise RateLimited(
                 f"Too many failed sign-in attempts; try again in {wait} s", retry_after=wait
             )
+        # counted before the (slow) password check, so parallel guesses cannot slip past
+        self._per_ip.hit(client_ip)
+        self._per_account.hit(account)
         user = await self.store.get_user_by_email(account)
         ok = await verify_password(password, user.password_hash if user else _DUMMY_HASH)
         if user is None or not ok or not user.is_active:
-            self._per_ip.hit(client_ip)
-            self._per_account.hit(account)
             raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+        self._per_ip.forget_one(client_ip)
         self._per_account.reset(account)
         return user, self.issue_token(user)
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from modelhub import metrics
 from modelhub.builder.base import Builder, BuildFailed, BuildRequest
-from modelhub.errors import Conflict, NotFound, Unavailable
+from modelhub.errors import Conflict, InvalidInput, NotFound, Unavailable
 from modelhub.models import Build, BuildLogLine, BuildState, Project, utcnow
+from modelhub.services.project_records import ProjectRecords
 from modelhub.settings import Settings
 from modelhub.storage.base import Storage
 from modelhub.store.base import Store
@@ -28,6 +29,25 @@ log = logging.getLogger("modelhub.builds")
 INTERRUPTED = "interrupted: the control plane stopped during this build; rebuild to retry"
 QUEUE_LIMIT = 100
 ACTIVE = (BuildState.QUEUED, BuildState.BUILDING)
+
+
+def check_entry_choice(project: Project, app_file: str) -> None:
+    """InvalidInput unless ``app_file`` is a .py file of the project's bundle."""
+    paths = {entry.path for entry in project.files.manifest}
+    if app_file not in paths or not app_file.endswith(".py"):
+        raise InvalidInput(
+            f"app_file {app_file!r} is not a .py file of this bundle",
+            details=[{"field": "app_file", "problem": "not a .py file in the bundle"}],
+        )
+
+
+def choose_entry(project: Project, app_file: str) -> None:
+    """Make ``app_file`` the entry; the former entry becomes an other file."""
+    files = project.files
+    files.other_files = sorted(
+        {*files.other_files, files.app_file} - {app_file} - set(files.model_files)
+    )
+    files.app_file = app_file
 
 
 @dataclass(frozen=True)
@@ -40,12 +60,19 @@ class LogEvent:
 
 class BuildService:
     def __init__(
-        self, settings: Settings, store: Store, storage: Storage, builder: Builder
+        self,
+        settings: Settings,
+        store: Store,
+        storage: Storage,
+        builder: Builder,
+        records: ProjectRecords,
     ) -> None:
         self.settings = settings
         self.store = store
         self.storage = storage
         self.builder = builder
+        self.records = records
+        self._enqueue_lock = asyncio.Lock()
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._workers: list[asyncio.Task[None]] = []
         self._changed = asyncio.Condition()
@@ -81,18 +108,39 @@ class BuildService:
         return len(builds)
 
     # --- queueing ------------------------------------------------------------------------
-    async def enqueue(self, project: Project) -> Build:
-        """Queue a build of the project's stored bundle. Conflict if one is in progress."""
-        if project.build_state in ACTIVE:
-            raise Conflict("A build of this project is already in progress; wait for it to end")
+    def check_capacity(self) -> None:
+        """Unavailable when the queue cannot take another build (checked before uploads)."""
         if self._queue.full():
             raise Unavailable("The build queue is full; try again in a few minutes")
-        build = await self.store.create_build(Build(project_id=project.id))
-        project.build_state = BuildState.QUEUED
-        project.build_id = build.id
-        project.updated_at = utcnow()
-        await self.store.replace_project(project)
-        self._queue.put_nowait(build.id)
+
+    async def enqueue(self, project_id: str, *, app_file: str | None = None) -> Build:
+        """Queue a build of the project's stored bundle, optionally with another entry file
+        of the bundle. Conflict if a build is in progress; nothing changes then."""
+        async with self._enqueue_lock:
+            project = await self.store.get_project(project_id)
+            if project is None:
+                raise NotFound("This project no longer exists")
+            if project.build_state in ACTIVE:
+                raise Conflict("A build of this project is already in progress; wait for it to end")
+            self.check_capacity()
+            if app_file is not None:
+                check_entry_choice(project, app_file)
+            build = await self.store.create_build(Build(project_id=project.id))
+
+            def queued(p: Project) -> None:
+                p.build_state = BuildState.QUEUED
+                p.build_id = build.id
+                if app_file is not None:
+                    choose_entry(p, app_file)
+
+            try:
+                await self.records.update(project.id, queued)
+                self._queue.put_nowait(build.id)
+            except BaseException:
+                await asyncio.shield(
+                    self._finish(build, BuildState.FAILED, reason="the build could not be queued")
+                )
+                raise
         metrics.build_event(BuildState.QUEUED.value)
         await self._notify()
         return build
@@ -181,14 +229,14 @@ class BuildService:
         await self._notify()
 
     async def _set_project_build(self, project_id: str, build: Build) -> None:
-        project = await self.store.get_project(project_id)
-        if project is None or project.build_id != build.id:
-            return
-        project.build_state = build.state
-        if build.state == BuildState.READY:
-            project.image = build.image
-        project.updated_at = utcnow()
-        await self.store.replace_project(project)
+        def record(project: Project) -> None:
+            if project.build_id == build.id:
+                project.build_state = build.state
+                if build.state == BuildState.READY:
+                    project.image = build.image
+
+        with contextlib.suppress(NotFound):  # deleted meanwhile
+            await self.records.update(project_id, record)
 
     async def _log(self, build_id: str, line: str) -> None:
         await self.store.append_build_log(build_id, [line])

@@ -10,6 +10,7 @@ from modelhub.runtime.base import Runtime
 from modelhub.services.auth import AuthService
 from modelhub.services.builds import BuildService
 from modelhub.services.demos import DemoService
+from modelhub.services.project_records import ProjectRecords
 from modelhub.services.projects import ProjectService
 from modelhub.settings import Settings
 from modelhub.storage.base import Storage
@@ -39,8 +40,9 @@ class Services:
         runtime: Runtime,
         routes: RouteTable,
     ) -> Services:
+        records = ProjectRecords(store)
         projects = ProjectService(settings, store, storage)
-        demos = DemoService(settings, store, runtime, routes)
+        demos = DemoService(settings, store, runtime, routes, records)
         projects.before_delete.append(demos.remove_everything)
         return cls(
             settings=settings,
@@ -51,6 +53,6 @@ class Services:
             routes=routes,
             auth=AuthService(settings, store),
             projects=projects,
-            builds=BuildService(settings, store, storage, builder),
+            builds=BuildService(settings, store, storage, builder, records),
             demos=demos,
         )

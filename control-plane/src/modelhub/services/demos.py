@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import httpx
 
 from modelhub import metrics
-from modelhub.errors import Conflict, ModelHubError, Unavailable
-from modelhub.models import BuildState, DemoInfo, DemoState, Project, utcnow
+from modelhub.errors import Conflict, ModelHubError, NotFound, Unavailable
+from modelhub.models import DemoInfo, DemoState, Project, utcnow
 from modelhub.proxy.route_table import RouteTable
-from modelhub.runtime.base import ResourceLimits, RunSpec, Runtime
+from modelhub.runtime.base import ManagedContainer, ResourceLimits, RunSpec, Runtime
+from modelhub.services.project_records import ProjectRecords
 from modelhub.settings import Settings
 from modelhub.store.base import Store
 
@@ -50,12 +51,18 @@ class DemoView:
 
 class DemoService:
     def __init__(
-        self, settings: Settings, store: Store, runtime: Runtime, routes: RouteTable
+        self,
+        settings: Settings,
+        store: Store,
+        runtime: Runtime,
+        routes: RouteTable,
+        records: ProjectRecords,
     ) -> None:
         self.settings = settings
         self.store = store
         self.runtime = runtime
         self.routes = routes
+        self.records = records
         self._locks: dict[str, asyncio.Lock] = {}
         self._reconciler: asyncio.Task[None] | None = None
 
@@ -77,13 +84,10 @@ class DemoService:
         )
 
     async def _save_demo(self, project_id: str, demo: DemoInfo) -> Project:
-        project = await self.store.get_project(project_id)
-        if project is None:
-            raise Conflict("The project was deleted meanwhile")
-        project.demo = demo
-        project.updated_at = utcnow()
-        await self.store.replace_project(project)
-        return project
+        def record(project: Project) -> None:
+            project.demo = demo
+
+        return await self.records.update(project_id, record)
 
     # --- launch --------------------------------------------------------------------------
     async def launch(self, project: Project) -> DemoView:
@@ -93,7 +97,7 @@ class DemoService:
         async with self._lock(project.id):
             current = await self.store.get_project(project.id)
             if current is None:
-                raise Conflict("The project was deleted meanwhile")
+                raise NotFound("This project no longer exists")
             project = current
             if project.demo.state == DemoState.RUNNING:
                 status = await self.runtime.status(project.id)
@@ -101,12 +105,15 @@ class DemoService:
                     await self.store.increment_launch_count(project.id)
                     metrics.launch_event("already_running")
                     return self.view(project)
-            if project.build_state != BuildState.READY or not project.image or not project.build_id:
+            # the last good image serves, even while (or after) a rebuild runs or fails
+            if not project.image:
                 raise Conflict(
                     "This project has no built image yet: wait for its build to finish "
                     f"(build state: {project.build_state or 'none'})",
                     code="not_built",
                 )
+            image = project.image
+            image_build_id = image.rsplit(":", 1)[-1]
             started = time.perf_counter()
             await self.store.increment_launch_count(project.id)
             project = await self._save_demo(
@@ -117,8 +124,8 @@ class DemoService:
                     RunSpec(
                         project_id=project.id,
                         slug=project.slug,
-                        build_id=project.build_id or "",
-                        image=project.image or "",
+                        build_id=image_build_id,
+                        image=image,
                         limits=ResourceLimits.from_settings(self.settings),
                         wants_gpu=project.wants_gpu,
                         allow_cpu_fallback=project.allow_cpu_fallback,
@@ -195,14 +202,20 @@ class DemoService:
     # --- status and stop ------------------------------------------------------------------
     async def status(self, project: Project) -> DemoView:
         """The recorded state, corrected by what the engine says (a crash shows here)."""
-        if project.demo.state in (DemoState.RUNNING, DemoState.STARTING):
-            status = await self.runtime.status(project.id)
-            if status.state in ("exited", "absent") and not self._lock(project.id).locked():
-                reason = status.reason or "the demo's container is gone"
-                await self._teardown(project, DemoState.ERROR, reason)
-                refreshed = await self.store.get_project(project.id)
-                if refreshed is not None:
-                    project = refreshed
+        lock = self._lock(project.id)
+        if project.demo.state not in (DemoState.RUNNING, DemoState.STARTING) or lock.locked():
+            return self.view(project)  # a launch or stop under way reports for itself
+        async with lock:
+            current = await self.store.get_project(project.id)
+            if current is None:
+                raise NotFound("This project no longer exists")
+            project = current
+            if project.demo.state in (DemoState.RUNNING, DemoState.STARTING):
+                status = await self.runtime.status(project.id)
+                if status.state in ("exited", "absent"):
+                    reason = status.reason or "the demo's container is gone"
+                    await self._teardown(project, DemoState.ERROR, reason)
+                    project = await self.store.get_project(project.id) or project
         return self.view(project)
 
     async def stop(self, project: Project) -> DemoView:
@@ -211,10 +224,9 @@ class DemoService:
             try:
                 await self.routes.remove(project.slug)
                 await self.runtime.stop(project.id)
-            except ModelHubError as exc:
-                await self._save_demo(
-                    project.id, DemoInfo(state=DemoState.ERROR, reason=f"stop failed: {exc}")
-                )
+            except BaseException as exc:  # never left "stopping"
+                failed = DemoInfo(state=DemoState.ERROR, reason=f"stop failed: {exc}")
+                await asyncio.shield(self._save_demo(project.id, failed))
                 raise
             project = await self._save_demo(
                 project.id, DemoInfo(state=DemoState.STOPPED, stopped_at=utcnow())
@@ -228,52 +240,58 @@ class DemoService:
             await self.runtime.stop(project.id)
             await self.runtime.remove_images(project.slug)
         self._locks.pop(project.id, None)
+        self.records.forget(project.id)
 
     # --- reconciliation -------------------------------------------------------------------
     async def reconcile(self) -> dict[str, int]:
-        """Make containers and routes agree with the store; return what was changed."""
+        """Make containers and routes agree with the store; return what was changed.
+
+        Each project is handled under its lock, re-read there (a launch or stop that
+        finished meanwhile is seen), and skipped while a launch or stop holds the lock."""
         changed = {"orphans_removed": 0, "routes_restored": 0, "routes_removed": 0, "errors": 0}
-        projects = {p.id: p for p in await self.store.list_all_projects()}
-        containers = await self.runtime.list_managed()
+        containers = {c.project_id: c for c in await self.runtime.list_managed()}
         routes = await self.routes.list()
-        live_slugs: set[str] = set()
-        for container in containers:
-            project = projects.get(container.project_id)
-            wanted = project is not None and project.demo.state in (
-                DemoState.RUNNING, DemoState.STARTING,
-            )  # fmt: skip
-            if project is None or not wanted:
-                if project is not None and self._lock(project.id).locked():
-                    continue  # a launch or stop is under way
-                await self.runtime.stop(container.project_id)
-                changed["orphans_removed"] += 1
-                continue
-            if container.state == "exited":
-                status = await self.runtime.status(project.id)
-                await self._teardown(project, DemoState.ERROR, status.reason or "it exited")
-                changed["errors"] += 1
-                continue
-            live_slugs.add(project.slug)
-            target = f"http://{container.ip}:8501" if container.ip else None
-            if target and routes.get(project.slug) != target:
-                await self.routes.add(project.slug, target)
-                changed["routes_restored"] += 1
-        for slug in routes:
-            if slug not in live_slugs:
-                await self.routes.remove(slug)
-                changed["routes_removed"] += 1
-        for project in projects.values():
-            if (
-                project.demo.state in (DemoState.RUNNING, DemoState.STARTING)
-                and project.slug not in live_slugs
-                and not self._lock(project.id).locked()
-            ):
-                await self._save_demo(
-                    project.id,
-                    DemoInfo(state=DemoState.ERROR, reason="the demo's container is gone"),
-                )
-                changed["errors"] += 1
+        projects = {p.id: p for p in await self.store.list_all_projects()}
+        busy = {pid for pid in projects if self._lock(pid).locked()}
+        for pid in (set(containers) | set(projects)) - busy:
+            async with self._lock(pid):
+                await self._reconcile_one(pid, containers.get(pid), routes, changed)
+        slugs = {p.slug for p in projects.values()}
+        for slug in set(routes) - slugs:  # routes of deleted projects
+            await self.routes.remove(slug)
+            changed["routes_removed"] += 1
         return changed
+
+    async def _reconcile_one(
+        self,
+        project_id: str,
+        container: ManagedContainer | None,
+        routes: dict[str, str],
+        changed: dict[str, int],
+    ) -> None:
+        project = await self.store.get_project(project_id)
+        wanted = project is not None and project.demo.state in (
+            DemoState.RUNNING, DemoState.STARTING,
+        )  # fmt: skip
+        if container is not None and (project is None or not wanted):
+            await self.runtime.stop(project_id)  # an orphan: nothing should run here
+            changed["orphans_removed"] += 1
+            container = None
+        if project is None:
+            return
+        slug = project.slug
+        if wanted and (container is None or container.state == "exited"):
+            status = await self.runtime.status(project_id)
+            await self._teardown(project, DemoState.ERROR, status.reason or "the container is gone")
+            changed["errors"] += 1
+            return
+        target = f"http://{container.ip}:8501" if container and container.ip else None
+        if wanted and target and routes.get(slug) != target:
+            await self.routes.add(slug, target)
+            changed["routes_restored"] += 1
+        elif not wanted and slug in routes:
+            await self.routes.remove(slug)
+            changed["routes_removed"] += 1
 
     async def start_reconciler(self) -> None:
         try:

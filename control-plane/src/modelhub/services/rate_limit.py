@@ -42,5 +42,11 @@ class SlidingWindow:
     def hit(self, key: str) -> None:
         self._prune(key).append(self._clock())
 
+    def forget_one(self, key: str) -> None:
+        """Take back the latest event of ``key`` (an attempt that turned out fine)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+
     def reset(self, key: str) -> None:
         self._events.pop(key, None)

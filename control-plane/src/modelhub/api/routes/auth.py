@@ -42,7 +42,8 @@ async def login(
         httponly=True,
         samesite="lax",
         secure=settings.cookie_secure,
-        path="/",
+        # only the API sees it: demos on /demos/... run creators' code on this origin
+        path="/api",
     )
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=UserOut.of(user))
 
@@ -55,5 +56,5 @@ async def me(user: CurrentUser) -> UserOut:
 @router.post("/logout", response_model=MessageOut)
 async def logout(session: CurrentSession, response: Response, services: ServicesDep) -> MessageOut:
     await services.auth.logout(session[1])
-    response.delete_cookie(services.settings.auth_cookie_name, path="/")
+    response.delete_cookie(services.settings.auth_cookie_name, path="/api")
     return MessageOut(message="Signed out")

@@ -19,7 +19,7 @@ from modelhub.api.schemas_projects import (
     ProjectPageOut,
     UploadOut,
 )
-from modelhub.errors import InvalidInput, NotFound
+from modelhub.errors import NotFound
 from modelhub.models import ProjectQuery
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -59,8 +59,9 @@ UPLOAD_FORM = {
 )
 async def upload(request: Request, user: CurrentUser, services: ServicesDep) -> UploadOut:
     """Upload a ZIP or RAR bundle; its build starts at once."""
+    services.builds.check_capacity()
     project = await services.projects.create_from_upload(request, user)
-    await services.builds.enqueue(project)
+    await services.builds.enqueue(project.id)
     project = await services.projects.get(project.id)
     return UploadOut(
         message="Project uploaded; its build has started",
@@ -141,20 +142,8 @@ async def rebuild(
 ) -> BuildOut:
     """Build again (optionally with another entry file from the bundle)."""
     project = await services.projects.get_owned(project_id, user)
-    if app_file is not None and app_file != project.files.app_file:
-        paths = {e.path for e in project.files.manifest}
-        if app_file not in paths or not app_file.endswith(".py"):
-            raise InvalidInput(
-                f"app_file {app_file!r} is not a .py file of this bundle",
-                details=[{"field": "app_file", "problem": "not a .py file in the bundle"}],
-            )
-        files = project.files
-        files.other_files = sorted(
-            {*files.other_files, files.app_file} - {app_file} - set(files.model_files)
-        )
-        files.app_file = app_file
-        await services.store.replace_project(project)
-    build = await services.builds.enqueue(project)
+    changed = app_file if app_file is not None and app_file != project.files.app_file else None
+    build = await services.builds.enqueue(project.id, app_file=changed)
     return BuildOut.of(build)
 
 
