@@ -286,7 +286,8 @@ class DockerBuilder(Builder):
         except ImageNotFound as e:
             raise BuildFailed(
                 f"The platform's base image {base_image} is missing on the build server. This "
-                "is not a problem with your project: tell an operator (infra/bootstrap/base-images.sh).",
+                "is not a problem with your project: tell an operator "
+                "(infra/bootstrap/base-images.sh).",
                 log_message=f"base image {base_image} not found",
             ) from e
         except DockerException as e:
