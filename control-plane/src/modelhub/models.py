@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+# a demo's slug: its path /demos/<slug>/, its route, container and image names
+SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def new_id() -> str:

@@ -33,8 +33,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from modelhub.errors import ModelHubError
+from modelhub.models import SLUG_PATTERN
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 IMAGE_REPOSITORY = "modelhub-demo"
 
 LogCallback = Callable[[str], Awaitable[None]]

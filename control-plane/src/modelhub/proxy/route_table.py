@@ -11,8 +11,8 @@ import re
 from abc import ABC, abstractmethod
 
 from modelhub.errors import InvalidInput
+from modelhub.models import SLUG_PATTERN
 
-SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})")
 # scheme://host[:port][/] with a DNS name, IPv4 or [IPv6] host: nothing else, so a target can
 # never inject YAML or Go-template syntax into a route file.
 TARGET_PATTERN = re.compile(
@@ -24,12 +24,13 @@ TARGET_PATTERN = re.compile(
 def validate_slug(slug: str) -> str:
     """Return ``slug`` if it is a valid demo slug, else raise :class:`InvalidInput`.
 
-    Valid: 1-63 characters, lowercase letters, digits and ``-``, not starting with ``-``.
+    Valid: 1-63 characters, lowercase letters, digits and ``-``, not starting or ending
+    with ``-`` (:data:`modelhub.models.SLUG_PATTERN`).
     """
     if not isinstance(slug, str) or SLUG_PATTERN.fullmatch(slug) is None:
         raise InvalidInput(
             f"Invalid demo slug {slug!r}: use 1-63 lowercase letters, digits or '-', "
-            "starting with a letter or digit",
+            "starting and ending with a letter or digit",
             details=[{"field": "slug", "problem": "invalid slug"}],
         )
     return slug
@@ -53,7 +54,7 @@ class RouteTable(ABC):
 
     Contract, for every implementation (tests/contract/test_route_table_contract.py runs it):
 
-    - Slugs match ``^[a-z0-9][a-z0-9-]{0,62}$``; any other slug makes every method raise
+    - Slugs match ``modelhub.models.SLUG_PATTERN``; any other slug makes every method raise
       :class:`~modelhub.errors.InvalidInput` before anything is written. Targets are
       ``http(s)://host[:port]`` URLs; anything else raises ``InvalidInput`` too.
     - A route for ``x`` serves exactly ``/demos/x`` and ``/demos/x/...`` — never
