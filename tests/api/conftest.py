@@ -21,6 +21,8 @@ def api_settings(tmp_path: Path, backend: str, mongo_url: str, **extra: object) 
         "MODELHUB_DATA_DIR": str(tmp_path / "data"),
         "MODELHUB_ROUTES_DIR": str(tmp_path / "routes"),
         "JWT_SECRET_KEY": "k" * 64,
+        # its own instance: reconciliation never touches another hub's demos on this engine
+        "MODELHUB_INSTANCE": f"api-{uuid.uuid4().hex[:10]}",
         **extra,
     }
     if backend == "mongodb":
