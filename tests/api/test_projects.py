@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -215,6 +216,8 @@ async def test_catalog_filters_sorts_and_pages(client: httpx.AsyncClient, app: F
             owner_id="0" * 24,
             files=files,
             build_state=BuildState.READY if i == 0 else None,
+            # a second apart: two records made within one millisecond would tie on newest
+            created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=i),
         )
         await store.create_project(record)
         for _ in range(i):
