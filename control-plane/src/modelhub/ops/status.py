@@ -36,15 +36,19 @@ async def managed_containers(settings: Settings) -> list[ManagedContainer]:
 
 async def status(settings: Settings) -> dict[str, Any]:
     """Settings in use, each dependency's health, and counts of projects and demos."""
-    async with connected_store(settings) as store:
-        checks = await readiness(store, settings.traefik_api_url)
-        projects = await store.list_all_projects()
-    checks["hub"] = await _hub_health(settings)
+    runtime = DockerRuntime(settings)
     try:
-        containers = await managed_containers(settings)
-    except Exception as exc:  # the docker check above already says why
-        containers = []
-        checks["docker"].setdefault("detail", str(exc))
+        async with connected_store(settings) as store:
+            checks = await readiness(store, runtime, settings.traefik_api_url)
+            projects = await store.list_all_projects()
+        checks["hub"] = await _hub_health(settings)
+        try:
+            containers = await runtime.list_managed()
+        except Exception as exc:  # the docker check above already says why
+            containers = []
+            checks["docker"].setdefault("detail", str(exc))
+    finally:
+        await runtime.close()
     return {
         "instance": settings.instance,
         "database": settings.database_backend,

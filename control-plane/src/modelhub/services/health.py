@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import docker
 import httpx
 
+from modelhub.runtime.base import Runtime
 from modelhub.store.base import Store
 
 
@@ -26,12 +26,9 @@ async def _database(store: Store) -> str:
     return store.backend
 
 
-def _docker_version() -> str:
-    client = docker.from_env(timeout=3)
-    try:
-        return f"engine {client.version().get('Version', '?')}"
-    finally:
-        client.close()
+async def _docker(runtime: Runtime) -> str:
+    info = await runtime.engine_info()
+    return f"engine {info.get('version', '?')}"
 
 
 async def _traefik(api_url: str) -> str:
@@ -41,10 +38,12 @@ async def _traefik(api_url: str) -> str:
         return "ping ok"
 
 
-async def readiness(store: Store, traefik_api_url: str) -> dict[str, dict[str, str]]:
+async def readiness(
+    store: Store, runtime: Runtime, traefik_api_url: str
+) -> dict[str, dict[str, str]]:
     database, engine, proxy = await asyncio.gather(
         _check(_database(store)),
-        _check(asyncio.to_thread(_docker_version)),
+        _check(_docker(runtime)),
         _check(_traefik(traefik_api_url)),
     )
     return {"database": database, "docker": engine, "traefik": proxy}

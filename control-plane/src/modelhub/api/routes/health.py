@@ -23,7 +23,7 @@ async def health() -> dict[str, str]:
 @router.get("/ready", responses={503: {"description": "a dependency is not ready"}})
 async def ready(services: ServicesDep) -> JSONResponse:
     """Readiness: database, Docker engine and Traefik, each with its state."""
-    checks = await readiness(services.store, services.settings.traefik_api_url)
+    checks = await readiness(services.store, services.runtime, services.settings.traefik_api_url)
     ok = all(check["status"] == "ok" for check in checks.values())
     body: dict[str, Any] = {"status": "ok" if ok else "error", "checks": checks}
     if not ok:
