@@ -22,25 +22,31 @@ class SlidingWindow:
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
 
-    def _prune(self, key: str) -> deque[float]:
-        now = self._clock()
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
+    def _recent(self, key: str) -> deque[float] | None:
+        """The key's events inside the window; a key with none left is forgotten."""
+        events = self._events.get(key)
+        if events is None:
+            return None
+        cutoff = self._clock() - self.window
+        while events and events[0] <= cutoff:
             events.popleft()
         if not events:
             del self._events[key]
-            return self._events.setdefault(key, deque())
+            return None
         return events
 
     def retry_after(self, key: str) -> int:
         """Seconds until ``key`` may try again; 0 when it may now."""
-        events = self._prune(key)
-        if len(events) < self.limit:
+        events = self._recent(key)
+        if events is None or len(events) < self.limit:
             return 0
         return max(1, int(events[0] + self.window - self._clock()) + 1)
 
     def hit(self, key: str) -> None:
-        self._prune(key).append(self._clock())
+        events = self._recent(key)
+        if events is None:
+            events = self._events[key] = deque()
+        events.append(self._clock())
 
     def forget_one(self, key: str) -> None:
         """Take back the latest event of ``key`` (an attempt that turned out fine)."""
